@@ -1,0 +1,1 @@
+"""ONNX export of trained checkpoints: parity check against PyTorch, artifact, model store."""

@@ -1,0 +1,1 @@
+"""Training scripts (torchvision references style) and their shared engine and data readers."""

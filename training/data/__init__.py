@@ -1,0 +1,1 @@
+"""Offline dataset readers (numpy only)."""

@@ -1,0 +1,1 @@
+"""Image classifiers of the course (LeNet ... ResNet-18) and fine-tuned EfficientNet-Lite0."""

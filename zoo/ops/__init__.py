@@ -1,0 +1,1 @@
+"""Numpy-only operations shared by every family (no torch)."""
