@@ -78,6 +78,9 @@ def decode_image(
         ) from e
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageTooLargeError(f"image refused as a decompression bomb: {e}") from e
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        # A recognised signature with a broken header (PIL raises any of these).
+        raise ImageDecodeError(f"corrupt image header: {e}") from e
     width, height = img.size
     if width <= 0 or height <= 0:
         raise ImageDecodeError(f"image has no pixels ({width}x{height})")
@@ -89,7 +92,7 @@ def decode_image(
         img.load()
         img = ImageOps.exif_transpose(img)
         img = _convert(img, mode)
-    except (OSError, SyntaxError, ValueError) as e:
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise ImageDecodeError(f"corrupt or truncated {img.format} image: {e}") from e
     return np.asarray(img, dtype=np.uint8)
 
