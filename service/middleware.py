@@ -20,10 +20,6 @@ async def _send_json(send: Any, status: int, body: dict[str, str]) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimitMiddleware:
     """Refuse bodies over ``max_bytes`` with 413: on Content-Length before reading, else while reading."""
 
@@ -44,28 +40,35 @@ class BodyLimitMiddleware:
             except ValueError:
                 return await _send_json(send, 400, {"error": "bad Content-Length", "code": "invalid_request"})
         seen = 0
-        started = False
+        started = refused = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _BodyTooLarge
+                    if not started and not refused:
+                        refused = True
+                        await _send_json(send, 413, too_large)
+                    # The app sees a disconnected client and stops reading; what it sends is dropped.
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                await _send_json(send, 413, too_large)
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
+            # The app failed on the disconnect staged after the 413 was sent: nothing left to do.
 
 
 class ApiKeyMiddleware:

@@ -97,7 +97,7 @@ def save_meta(directory: str | Path, meta: ArtifactMeta) -> Path:
     meta.files = {
         p.relative_to(directory).as_posix(): sha256_file(p)
         for p in sorted(directory.rglob("*"))
-        if p.is_file() and p.name != META_FILE
+        if p.is_file() and p != directory / META_FILE
     }
     path = directory / META_FILE
     path.write_text(json.dumps(meta.to_dict(), indent=2, sort_keys=True) + "\n")
@@ -116,8 +116,13 @@ def load_meta(directory: str | Path, *, verify: bool = True) -> ArtifactMeta:
     if not path.is_file():
         raise ArtifactError(f"{directory} is not an artifact: no {META_FILE}")
     try:
-        meta = ArtifactMeta.from_dict(json.loads(path.read_text()))
-    except (json.JSONDecodeError, TypeError, KeyError) as e:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise TypeError(f"top level is {type(raw).__name__}, not an object")
+        meta = ArtifactMeta.from_dict(raw)
+    except (ValueError, TypeError, KeyError) as e:  # ValueError covers JSON and UTF-8 errors
+        if isinstance(e, ArtifactError):
+            raise
         raise ArtifactError(f"{path} is malformed: {e}") from e
     if verify:
         verify_files(directory, meta)
@@ -131,7 +136,7 @@ def verify_files(directory: Path, meta: ArtifactMeta) -> None:
     present = {
         p.relative_to(directory).as_posix()
         for p in directory.rglob("*")
-        if p.is_file() and p.name != META_FILE
+        if p.is_file() and p != directory / META_FILE
     }
     extra = present - set(meta.files)
     if extra:

@@ -11,9 +11,9 @@ import zlib
 import httpx
 import numpy as np
 import pytest
+import zoo_client
 from PIL import Image
 
-import zoo_client
 from tests.conftest import TINY_LENET, TINY_MODEL
 from zoo.artifact import STORE_SUBDIR
 from zoo.classifier.pipeline import ClassifierPipeline

@@ -323,11 +323,6 @@ def test_palette_without_transparency_keeps_colours() -> None:
     np.testing.assert_array_equal(rgb[0], [[255, 255, 255], [0, 0, 255]])
 
 
-@pytest.mark.xfail(
-    reason="bug: zoo/ops/image.py _convert composites only P/RGBA/LA/PA; a greyscale (or RGB) PNG "
-    "with a tRNS colour key keeps its transparent pixels (white here) instead of black",
-    strict=True,
-)
 def test_grey_png_with_transparency_key_composited_on_black() -> None:
     a = np.array([[0, 255], [100, 255]], dtype=np.uint8)
     out = decode_image(_png(a, transparency=255))  # value 255 is fully transparent
@@ -349,13 +344,6 @@ def test_16bit_grey_png_full_range_scaled_not_clipped() -> None:
     np.testing.assert_array_equal(rgb[:, :, 0], out)
 
 
-@pytest.mark.xfail(
-    reason="bug: zoo/ops/image.py _convert divides 16-bit pixels by the image's own max "
-    "(arr / arr.max() * 255), a per-image contrast stretch, not a 16->8 bit scaling "
-    "(v * 255 / 65535): a uniform mid-grey 16-bit image decodes as white, and the 16-bit PNG "
-    "of an 8-bit image whose max is below 255 decodes brighter than the 8-bit PNG",
-    strict=True,
-)
 def test_16bit_png_of_8bit_image_decodes_like_the_8bit_png() -> None:
     a8 = _gradient(6, 6) % 201  # max 200, not 255
     a16 = a8.astype(np.uint16) * 257  # the exact 16-bit encoding of each 8-bit value

@@ -64,6 +64,8 @@ class ClassifierConfig:
             raise ValueError("mean and std need one value per input channel")
         if not self.labels:
             raise ValueError("labels must not be empty")
+        if self.vgg_width_ratio < 1:
+            raise ValueError(f"vgg_width_ratio must be >= 1, got {self.vgg_width_ratio}")
         if self.top_k < 1:
             raise ValueError(f"top_k must be >= 1, got {self.top_k}")
 

@@ -38,11 +38,11 @@ def _to_mode(image: np.ndarray, config: ClassifierConfig) -> np.ndarray:
     """Bring a uint8 (H, W) or (H, W, C) array to the channel count the network takes."""
     if image.dtype != np.uint8:
         raise ValueError(f"images must be uint8, got {image.dtype}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]  # (H, W, 1) is greyscale
     if image.ndim == 2 and config.in_channels == 3:
         return np.repeat(image[:, :, None], 3, axis=2)
     if image.ndim == 3 and config.in_channels == 1:
-        if image.shape[2] == 1:
-            return image[:, :, 0]
         return np.asarray(Image.fromarray(image[:, :, :3]).convert("L"))
     if image.ndim not in (2, 3):
         raise ValueError(f"an image must be (H, W) or (H, W, C), got shape {image.shape}")
@@ -71,6 +71,8 @@ def preprocess(images: Sequence[np.ndarray], config: ClassifierConfig) -> np.nda
 def postprocess(logits: np.ndarray, config: ClassifierConfig, k: int | None = None) -> list[list[Prediction]]:
     """Softmax the logits (N, num_classes) and keep the ``k`` best labels of each row."""
     k = config.top_k if k is None else k
+    if logits.ndim != 2 or logits.shape[1] != config.num_classes:
+        raise ValueError(f"logits must be (N, {config.num_classes}), got shape {logits.shape}")
     probs = softmax(logits.astype(np.float64), axis=1)
     idx, vals = top_k(probs, k)
     return [

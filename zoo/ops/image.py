@@ -99,15 +99,15 @@ def decode_image(
 
 def _convert(img: Image.Image, mode: str) -> Image.Image:
     """Convert to ``mode``, compositing any transparency on black first."""
-    if img.mode == "P" and "transparency" in img.info:
-        img = img.convert("RGBA")
+    if "transparency" in img.info and img.mode in ("P", "L", "RGB"):
+        img = img.convert("RGBA")  # a palette or colour-key transparency becomes an alpha channel
     if img.mode in ("RGBA", "LA", "PA"):
         background = Image.new("RGBA", img.size, (0, 0, 0, 255))
         img = Image.alpha_composite(background, img.convert("RGBA"))
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16-bit greyscale: scale to 8 bits instead of clipping.
-        arr = np.asarray(img, dtype=np.float64)
-        img = Image.fromarray((arr / max(arr.max(), 1) * 255).round().astype(np.uint8))
+        # 16-bit greyscale: scale the full 16-bit range to 8 bits (not clip, not stretch).
+        arr = np.clip(np.asarray(img, dtype=np.float64), 0, 65535)
+        img = Image.fromarray((arr * 255 / 65535).round().astype(np.uint8))
     return img.convert(mode)
 
 

@@ -44,14 +44,20 @@ def accuracy(logits_or_pred: np.ndarray, labels: np.ndarray) -> float:
 
 def top_k_accuracy(scores: np.ndarray, labels: np.ndarray, k: int) -> float:
     """Fraction of rows whose label is among the ``k`` best scores."""
+    if len(labels) == 0:
+        raise ValueError("accuracy of an empty set is undefined")
     idx, _ = top_k(scores, k)
     return float(np.mean((idx == np.asarray(labels)[:, None]).any(axis=1)))
 
 
 def confusion_matrix(pred: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
     """(num_classes, num_classes) counts; row = true label, column = prediction."""
+    labels, pred = np.asarray(labels), np.asarray(pred)
+    for name, v in (("labels", labels), ("pred", pred)):
+        if v.size and (v.min() < 0 or v.max() >= num_classes):
+            raise ValueError(f"{name} must lie in [0, {num_classes}), got [{v.min()}, {v.max()}]")
     cm = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(cm, (np.asarray(labels), np.asarray(pred)), 1)
+    np.add.at(cm, (labels, pred), 1)
     return cm
 
 
