@@ -41,36 +41,37 @@ _COMMON: dict[str, Any] = dict(opt="adam", lr=2e-3, wd=1e-4, lr_scheduler="onecy
                                label_smoothing=0.0, augment=False, train_subset=None, time_budget=None)
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "lenet": {
-        "quick": dict(epochs=5, image_size=28, lr=1e-2, wd=0.0, batch_size=128),
+        "quick": dict(epochs=5, image_size=28, lr=1e-2, wd=0.0),
         "full": dict(epochs=20, image_size=28, lr=5e-3, wd=0.0),
     },
     "lenet_bn": {
-        "quick": dict(epochs=3, image_size=28, lr=5e-3, batch_size=128),
+        "quick": dict(epochs=3, image_size=28, lr=5e-3),
         "full": dict(epochs=20, image_size=28, lr=5e-3, augment=True),
     },
     "alexnet": {
         "quick": dict(epochs=1, image_size=67, lr=5e-4, train_subset=12800, batch_size=64),
-        "full": dict(epochs=10, image_size=96, lr=5e-4, batch_size=64, time_budget=30),
+        "full": dict(epochs=2, image_size=67, lr=5e-4, batch_size=64, time_budget=15),
     },
     "vgg11": {
         "quick": dict(epochs=1, image_size=32, lr=1e-3, vgg_width_ratio=4, train_subset=12800),
-        "full": dict(epochs=10, image_size=64, lr=1e-3, vgg_width_ratio=4, time_budget=30),
+        "full": dict(epochs=8, image_size=32, lr=1e-3, vgg_width_ratio=4, augment=True, time_budget=15),
     },
     "nin": {
         "quick": dict(epochs=1, image_size=67, lr=2e-3, train_subset=12800),
-        "full": dict(epochs=10, image_size=96, lr=2e-3, time_budget=30),
+        "full": dict(epochs=5, image_size=67, lr=2e-3, time_budget=15),
     },
     "googlenet": {
         "quick": dict(epochs=1, image_size=32, lr=2e-3, train_subset=12800),
-        "full": dict(epochs=10, image_size=64, lr=2e-3, time_budget=30),
+        "full": dict(epochs=5, image_size=32, lr=2e-3, time_budget=15),
     },
     "resnet18": {
         "quick": dict(epochs=1, image_size=28, lr=2e-3),
         "full": dict(epochs=15, image_size=28, lr=2e-3, augment=True, label_smoothing=0.1, time_budget=30),
     },
+    # Fine-tuning vs training from scratch: run both presets with and without --pretrained.
     "efficientnet_lite0": {
         "quick": dict(epochs=1, image_size=64, lr=1e-3, train_subset=6400, batch_size=64),
-        "full": dict(epochs=3, image_size=64, lr=1e-3, batch_size=64, time_budget=15),
+        "full": dict(epochs=1, image_size=64, lr=1e-3, batch_size=64, time_budget=10),
     },
 }
 

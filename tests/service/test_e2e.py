@@ -202,3 +202,19 @@ def test_concurrent_requests_are_batched(server):
     runs, rows = after[0] - before[0], after[1] - before[1]
     assert rows == 64
     assert runs < 64, "no two requests shared a batch"
+
+
+def test_json_strings_are_never_paths_or_urls(server, tmp_path):
+    """A JSON body naming a server file or a URL is refused as input, never opened or fetched."""
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(_png(np.zeros((28, 28), np.uint8)))  # a valid image: it would classify if opened
+    for value in (str(secret), f"file://{secret}", "http://127.0.0.1:1/x.png"):
+        r = httpx.post(f"{server}/classify", json={"images": [value]}, timeout=30)
+        assert r.status_code == 400, (value, r.text)
+        assert "results" not in r.json() and "error" in r.json()
+
+
+def test_pickle_bodies_are_refused(server):
+    r = httpx.post(f"{server}/classify", content=b"\x80\x04K\x01.",
+                   headers={"Content-Type": "application/vnd.bentoml+pickle"}, timeout=30)
+    assert r.status_code == 415
