@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 3000
 MODELS ?= lenet_bn,resnet18
+PRESET ?= quick
 FMNIST_DIR ?= /usr/share/datasets/fashion-mnist
 
 export BENTOML_DO_NOT_TRACK := true
@@ -18,7 +19,7 @@ help:
 	@echo "make serve   train (quick preset) + export + register missing models, then serve on $(HOST):$(PORT)"
 	@echo "make test    run the test suite (installs everything first)"
 	@echo "make bench   PyTorch eager vs onnxruntime side by side"
-	@echo "make models  only train/export/register MODELS=$(MODELS)"
+	@echo "make models  only train/export/register MODELS=$(MODELS) (PRESET=$(PRESET) where missing)"
 	@echo "make lint    ruff"
 
 # The virtual environment, rebuilt when the pinned requirements change.
@@ -46,7 +47,7 @@ data:
 	{ echo "[data] error: apt-get install dataset-fashion-mnist failed"; exit 1; }
 
 models: setup data
-	$(PY) -m export.ensure --models $(MODELS)
+	$(PY) -m export.ensure --models $(MODELS) --preset $(PRESET)
 
 serve: models
 	@echo "[serve] http://$(HOST):$(PORT)  (docs: /  models: /v1/models  health: /readyz  metrics: /metrics)"

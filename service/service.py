@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 import bentoml
+import numpy as np
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -26,12 +27,15 @@ from service.middleware import ApiKeyMiddleware, BodyLimitMiddleware
 from service.registry import ModelRegistry
 from service.schemas import ClassifyResponse, ClassifyResultOut, PredictionOut
 from service.settings import Settings
+from zoo.classifier.config import ClassifierConfig
 from zoo.classifier.processing import decode, postprocess, preprocess
 from zoo.ops.image import ImageError
 
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 log = logging.getLogger("zoo.service")
 SETTINGS = Settings.from_env()
+# Uploads larger than this in total are decoded in a worker thread.
+INLINE_DECODE_BYTES = 256 * 1024
 
 BATCH_ROWS = bentoml.metrics.Histogram(
     name="zoo_batch_rows", documentation="images per onnxruntime run", labelnames=["model"],
@@ -91,6 +95,18 @@ class ZooService:
         except ServiceError as e:
             return e.response()  # type: ignore[return-value]
 
+    def _decode_batch(self, images: list[Path], cfg: ClassifierConfig) -> np.ndarray:
+        """Safely decode every upload and preprocess the batch (the zoo's one copy)."""
+        s = self.settings
+        arrays = []
+        for i, path in enumerate(images):
+            try:
+                arrays.append(decode(path.read_bytes(), cfg, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels))
+            except ImageError as e:
+                code = "image_too_large" if e.status == 413 else "invalid_image"
+                raise ServiceError(e.status, code, f"image {i}: {e}") from e
+        return preprocess(arrays, cfg)
+
     async def _classify(self, images: list[Path], top_k: int | None, model_spec: str | None) -> ClassifyResponse:
         s = self.settings
         loaded = self.registry.get(model_spec)
@@ -102,18 +118,15 @@ class ZooService:
         k = cfg.top_k if top_k is None else top_k
         if not 1 <= k <= cfg.num_classes:
             raise bad_request(f"top_k must be between 1 and {cfg.num_classes}, got {k}", "invalid_parameter")
-        arrays = []
-        for i, path in enumerate(images):
-            size = path.stat().st_size
+        sizes = [path.stat().st_size for path in images]
+        for i, size in enumerate(sizes):
             if size > s.max_image_bytes:
                 raise ServiceError(413, "image_too_large",
                                    f"image {i}: file is {size} bytes; the limit is {s.max_image_bytes}")
-            try:
-                arrays.append(decode(path.read_bytes(), cfg, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels))
-            except ImageError as e:
-                code = "image_too_large" if e.status == 413 else "invalid_image"
-                raise ServiceError(e.status, code, f"image {i}: {e}") from e
-        x = preprocess(arrays, cfg)
+        if sum(sizes) > INLINE_DECODE_BYTES:
+            x = await asyncio.to_thread(self._decode_batch, images, cfg)  # keep the event loop free
+        else:
+            x = self._decode_batch(images, cfg)  # small uploads: a thread hop costs more than decoding
         try:
             logits = await asyncio.wait_for(loaded.batcher.submit(x), s.request_timeout_s)
         except QueueFullError as e:
@@ -128,6 +141,6 @@ class ZooService:
         )
 
 
-# Outermost first: the key is checked before any body is read.
+# Both answer before the app reads the body: a wrong key (401) or an oversized body (413).
 ZooService.add_asgi_middleware(BodyLimitMiddleware, max_bytes=SETTINGS.max_body_bytes)
 ZooService.add_asgi_middleware(ApiKeyMiddleware, api_key=SETTINGS.api_key)
