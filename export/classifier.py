@@ -95,12 +95,23 @@ def onnx_test_accuracy(onnx: OnnxRunner, config: ClassifierConfig, images: np.nd
     return accuracy(logits, labels)
 
 
-def export_classifier(checkpoint: Path, output: Path, *, name: str | None = None, spec: ExportSpec = ExportSpec(),
-                      do_register: bool = True, eval_samples: int | None = None) -> dict[str, Any]:
-    """Export, check and (optionally) register one classifier; returns a summary dict."""
+def export_classifier(checkpoint: Path, output: Path | None = None, *, name: str | None = None,
+                      spec: ExportSpec = ExportSpec(), do_register: bool = True,
+                      eval_samples: int | None = None) -> dict[str, Any]:
+    """Export, check and (optionally) register one classifier; returns a summary dict.
+
+    Args:
+        checkpoint: ``checkpoint.pt`` written by ``training.train_classifier``.
+        output: the artifact directory (default ``artifacts/<name>``), replaced if present.
+        name: the model's name in the store (default: the architecture).
+        spec: the parity check's shapes and tolerances.
+        do_register: also copy the artifact into the BentoML model store.
+        eval_samples: measure accuracy on the first N test images (default all 10,000).
+    """
     t0 = time.perf_counter()
     config, model, train_metrics = load_checkpoint(checkpoint)
     name = name or config.arch
+    output = output or Path("artifacts") / name
     images, labels = load_fashion_mnist("test")
     if eval_samples:
         images, labels = images[:eval_samples], labels[:eval_samples]
@@ -144,9 +155,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
-    name = args.name or None
-    output = args.output or Path("artifacts") / (name or load_checkpoint(args.checkpoint)[0].arch)
-    summary = export_classifier(args.checkpoint, output, name=name, do_register=not args.no_register,
+    summary = export_classifier(args.checkpoint, args.output, name=args.name, do_register=not args.no_register,
                                 eval_samples=args.eval_samples)
     print(f"[export] {summary['name']}: onnx test accuracy {summary['test_accuracy_onnx']:.4f}, "
           f"max |logit diff| {summary['parity']['max_abs_logit_diff']:.2e}, "

@@ -41,7 +41,7 @@ def ensure(name: str, preset: str, runs: Path) -> str:
         print(f"[models] {name}: trained in {time.perf_counter() - start:.0f}s")
     from export.classifier import export_classifier
 
-    summary = export_classifier(checkpoint, Path("artifacts") / name, name=name)
+    summary = export_classifier(checkpoint, name=name)
     print(f"[models] {name}: exported (onnx test accuracy {summary['test_accuracy_onnx']:.4f}), "
           f"registered as {summary['tag']}")
     return summary["tag"]

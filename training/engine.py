@@ -92,6 +92,66 @@ def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 512, dev
     return torch.cat(out).numpy()
 
 
+class BudgetedOneCycle:
+    """One-cycle learning rate (cosine warm-up, cosine decay) over steps *or* wall-clock time.
+
+    Progress is the larger of ``steps / total_steps`` and ``elapsed / time_budget``, so a run
+    with a time budget always completes its schedule (and anneals) by the deadline, however
+    fast or busy the machine is; :attr:`finished` then tells the loop to stop.
+
+    Args:
+        optimizer: its groups' current ``lr`` is taken as their peak learning rate.
+        total_steps: planned optimizer steps.
+        time_budget_s: wall-clock seconds for the whole schedule (None: steps only).
+        pct_start: fraction of the schedule spent warming up.
+        div_factor: initial lr = peak / div_factor.
+        final_div_factor: final lr = initial lr / final_div_factor.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, total_steps: int, time_budget_s: float | None = None,
+                 pct_start: float = 0.25, div_factor: float = 25.0, final_div_factor: float = 1e4) -> None:
+        self.optimizer = optimizer
+        self.total_steps = max(1, total_steps)
+        self.time_budget_s = time_budget_s
+        self.pct_start = pct_start
+        self.peaks = [g["lr"] for g in optimizer.param_groups]
+        self.div_factor = div_factor
+        self.final_div_factor = final_div_factor
+        self.steps = 0
+        self.start = time.monotonic()
+        self._apply(0.0)
+
+    @property
+    def progress(self) -> float:
+        p = self.steps / self.total_steps
+        if self.time_budget_s:
+            p = max(p, (time.monotonic() - self.start) / self.time_budget_s)
+        return min(p, 1.0)
+
+    @property
+    def finished(self) -> bool:
+        return self.progress >= 1.0
+
+    def factor(self, progress: float) -> float:
+        """lr / peak lr at a point of the schedule (0 <= progress <= 1)."""
+        lo = 1.0 / self.div_factor
+        end = lo / self.final_div_factor
+        if progress < self.pct_start:
+            t = progress / self.pct_start
+            return lo + (1.0 - lo) * (1 - math.cos(math.pi * t)) / 2
+        t = (progress - self.pct_start) / (1.0 - self.pct_start)
+        return end + (1.0 - end) * (1 + math.cos(math.pi * t)) / 2
+
+    def _apply(self, progress: float) -> None:
+        f = self.factor(progress)
+        for group, peak in zip(self.optimizer.param_groups, self.peaks):
+            group["lr"] = peak * f
+
+    def step(self) -> None:
+        self.steps += 1
+        self._apply(self.progress)
+
+
 @dataclass
 class History:
     """Per-epoch curves, written to metrics.json and plotted to curves.png."""
@@ -114,7 +174,7 @@ def train_epoch(
     x: torch.Tensor,
     y: torch.Tensor,
     optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | BudgetedOneCycle | None,
     loss_fn: nn.Module,
     device: torch.device,
     *,
@@ -123,7 +183,10 @@ def train_epoch(
     show_progress: bool = True,
     deadline: float | None = None,
 ) -> tuple[float, float, bool]:
-    """One pass over ``batches``; returns (mean loss, accuracy, stopped at the deadline)."""
+    """One pass over ``batches``; returns (mean loss, accuracy, stopped early).
+
+    Stops early at ``deadline`` (a :class:`BudgetedOneCycle` with the same budget has annealed by then).
+    """
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     bar = tqdm(batches, desc=desc, disable=not show_progress, leave=False, dynamic_ncols=True)

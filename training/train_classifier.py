@@ -22,6 +22,7 @@ from torch import nn
 
 from training.data.fashion_mnist import PROVENANCE, load_fashion_mnist
 from training.engine import (
+    BudgetedOneCycle,
     History,
     evaluate,
     init_distributed,
@@ -66,7 +67,8 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "resnet18": {
         "quick": dict(epochs=1, image_size=28, lr=2e-3),
-        "full": dict(epochs=15, image_size=28, lr=2e-3, augment=True, label_smoothing=0.1, time_budget=30),
+        "full": dict(epochs=30, image_size=40, opt="sgd", lr=0.1, wd=5e-4, augment=True, label_smoothing=0.1,
+                     time_budget=28),
     },
     # Fine-tuning vs training from scratch: run both presets with and without --pretrained.
     "efficientnet_lite0": {
@@ -142,11 +144,13 @@ def make_optimizer(model: nn.Module, args: argparse.Namespace) -> torch.optim.Op
     return torch.optim.AdamW(params, lr=args.lr, weight_decay=args.wd)
 
 
-def make_scheduler(opt: torch.optim.Optimizer, args: argparse.Namespace, steps_per_epoch: int):
+def make_scheduler(opt: torch.optim.Optimizer, args: argparse.Namespace, steps_per_epoch: int, distributed: bool):
     total = max(1, args.epochs * steps_per_epoch)
     if args.lr_scheduler == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in opt.param_groups], total_steps=total,
-                                                   pct_start=0.25)
+        # Over epochs or the time budget, whichever runs out first: it always anneals by the end.
+        # Under DDP the schedule follows steps only: ranks' clocks differ, their learning rates must not.
+        budget = args.time_budget * 60 if args.time_budget and not distributed else None
+        return BudgetedOneCycle(opt, total_steps=total, time_budget_s=budget)
     if args.lr_scheduler == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total)
     if args.lr_scheduler == "step":
@@ -185,7 +189,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
     n_train = min(args.train_subset or len(x_train), len(x_train))
     steps = (n_train // args.batch_size) // info.world_size
     opt = make_optimizer(core, args)
-    sched = make_scheduler(opt, args, steps)
+    sched = make_scheduler(opt, args, steps, info.enabled)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
     gen = torch.Generator().manual_seed(args.seed + info.rank)
     pad = max(1, cfg.image_size // 14)
@@ -193,13 +197,16 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
 
     history = History()
     start = time.monotonic()
+    # Under DDP the budget is checked between epochs (all ranks together), never mid-epoch,
+    # where ranks stopping at different batches would leave the all-reduce hanging.
     deadline = start + args.time_budget * 60 if args.time_budget else None
+    batch_deadline = None if info.enabled else deadline
     stopped = False
     for epoch in range(1, args.epochs + 1):
         batches = list(shard_batches(len(x_train), args.batch_size, epoch, args.seed, info, args.train_subset))
         loss, acc, stopped = train_epoch(
             model, batches, x_train, y_train, opt, sched, loss_fn, device, augment=augment,
-            desc=f"epoch {epoch}/{args.epochs}", show_progress=show, deadline=deadline,
+            desc=f"epoch {epoch}/{args.epochs}", show_progress=show, deadline=batch_deadline,
         )
         if info.enabled:
             # Average the per-rank training statistics so rank 0 reports the whole job.
@@ -212,11 +219,12 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
                     lr=opt.param_groups[0]["lr"], elapsed_s=elapsed)
         log(f"[train] epoch {epoch}: loss {loss:.4f} train_acc {acc:.4f} test_acc {test_acc:.4f} ({elapsed:.0f}s)")
         if info.enabled:
+            stopped = deadline is not None and time.monotonic() > deadline
             stop = torch.tensor([1.0 if stopped else 0.0])
             torch.distributed.all_reduce(stop)  # every rank stops together at the deadline
             stopped = bool(stop.item())
         if stopped:
-            log(f"[train] time budget of {args.time_budget} min reached during epoch {epoch}")
+            log(f"[train] time budget of {args.time_budget} min spent during epoch {epoch}")
             break
 
     train_seconds = time.monotonic() - start

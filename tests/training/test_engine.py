@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from training.engine import DistInfo, History, plot_curves, random_shift_flip, shard_batches
@@ -62,3 +63,38 @@ def test_plot_curves_writes_png(tmp_path):
         h.add(epoch=e, train_loss=1.0 / e, train_acc=0.5 + 0.1 * e, test_acc=0.5 + 0.1 * e, lr=0.1, elapsed_s=e)
     plot_curves(h, tmp_path / "c.png", "t")
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _opt(lr: float = 1.0) -> torch.optim.Optimizer:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+
+
+def test_budgeted_one_cycle_shape_by_steps():
+    from training.engine import BudgetedOneCycle
+
+    opt = _opt(2.0)
+    s = BudgetedOneCycle(opt, total_steps=100, pct_start=0.25, div_factor=25, final_div_factor=1e4)
+    assert opt.param_groups[0]["lr"] == pytest.approx(2.0 / 25)
+    lrs = []
+    for _ in range(100):
+        s.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs[24] == pytest.approx(2.0)  # the peak at pct_start
+    assert all(a <= b + 1e-12 for a, b in zip(lrs[:24], lrs[1:25]))  # warm-up rises
+    assert all(a >= b - 1e-12 for a, b in zip(lrs[24:], lrs[25:]))  # decay falls
+    assert lrs[-1] == pytest.approx(2.0 / 25 / 1e4) and s.finished
+
+
+def test_budgeted_one_cycle_follows_the_clock(monkeypatch):
+    import training.engine as engine
+
+    now = [1000.0]
+    monkeypatch.setattr(engine.time, "monotonic", lambda: now[0])
+    opt = _opt(1.0)
+    s = engine.BudgetedOneCycle(opt, total_steps=10**6, time_budget_s=100.0)
+    now[0] += 25.0  # a quarter of the budget: the peak, although few steps were taken
+    s.step()
+    assert s.progress == pytest.approx(0.25) and opt.param_groups[0]["lr"] == pytest.approx(1.0)
+    now[0] += 75.0
+    s.step()
+    assert s.finished and opt.param_groups[0]["lr"] < 1e-5
