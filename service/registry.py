@@ -92,7 +92,9 @@ class ModelRegistry:
             log.info("model %s loaded on %s in %.0f ms (warm-up %.2f ms/run)", model.tag, onnx.provider,
                      (time.perf_counter() - start) * 1000, warmup_ms)
         wanted = self.settings.default_model or self.settings.models[0]
-        self.default = self.get(wanted.split(":")[0] if ":" not in wanted else wanted).tag
+        if wanted not in self.models:
+            raise ValueError(f"ZOO_DEFAULT_MODEL={wanted!r} is not among the loaded models {self.loaded_tags()}")
+        self.default = self.models[wanted].tag
         self.ready = True
 
     def get(self, spec: str | None) -> LoadedModel:
