@@ -7,7 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 3000
 MODELS ?= lenet_bn,resnet18
 PRESET ?= quick
-FMNIST_DIR ?= /usr/share/datasets/fashion-mnist
+# Where the Fashion-MNIST IDX files are; the Python code reads the same variable.
+FASHION_MNIST_DIR ?= /usr/share/datasets/fashion-mnist
+export FASHION_MNIST_DIR
 
 export BENTOML_DO_NOT_TRACK := true
 export HF_HUB_OFFLINE := 1
@@ -36,12 +38,12 @@ setup: $(VENV)/.installed
 
 # Fashion-MNIST comes from the Debian package dataset-fashion-mnist; nothing downloads at run time.
 data:
-	@if [ -f "$(FMNIST_DIR)/t10k-images-idx3-ubyte.gz" ]; then exit 0; fi; \
-	echo "[data] Fashion-MNIST missing in $(FMNIST_DIR): installing the Debian package dataset-fashion-mnist"; \
+	@if [ -f "$(FASHION_MNIST_DIR)/t10k-images-idx3-ubyte.gz" ]; then exit 0; fi; \
+	echo "[data] Fashion-MNIST missing in $(FASHION_MNIST_DIR): installing the Debian package dataset-fashion-mnist"; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else SUDO=none; fi; \
 	if [ "$$SUDO" = none ] || ! command -v apt-get >/dev/null; then \
 		echo "[data] error: cannot install it here. Run 'sudo apt-get install dataset-fashion-mnist'," \
-		     "or set FMNIST_DIR/FASHION_MNIST_DIR to a folder with the four IDX .gz files."; exit 1; fi; \
+		     "or set FASHION_MNIST_DIR to a folder with the four IDX .gz files."; exit 1; fi; \
 	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || \
 	{ $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; } || \
 	{ echo "[data] error: apt-get install dataset-fashion-mnist failed"; exit 1; }

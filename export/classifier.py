@@ -112,16 +112,16 @@ def export_classifier(checkpoint: Path, output: Path | None = None, *, name: str
     config, model, train_metrics = load_checkpoint(checkpoint)
     name = name or config.arch
     output = output or Path("artifacts") / name
-    images, labels = load_fashion_mnist("test")
-    if eval_samples:
-        images, labels = images[:eval_samples], labels[:eval_samples]
+    test_images, test_labels = load_fashion_mnist("test")
+    # The parity check always uses spec.top1_samples images; eval_samples only shortens evaluation.
+    images, labels = (test_images[:eval_samples], test_labels[:eval_samples]) if eval_samples else (test_images, test_labels)
 
     tmp = Path(tempfile.mkdtemp(prefix=f"export-{name}-"))
     try:
         example = torch.zeros(2, config.in_channels, config.image_size, config.image_size)
         export_onnx(model, example, tmp / MODEL_FILE, input_name=INPUT_NAME, output_name=OUTPUT_NAME)
         onnx = OnnxRunner(tmp / MODEL_FILE, providers="cpu")
-        parity = check_parity(model, onnx, config, spec, images)
+        parity = check_parity(model, onnx, config, spec, test_images)
         acc = onnx_test_accuracy(onnx, config, images, labels)
         metrics = {**{k: v for k, v in train_metrics.items() if k not in ("hyperparameters", "data")},
                    "test_accuracy_onnx": acc, "test_samples": len(labels)}
@@ -136,6 +136,8 @@ def export_classifier(checkpoint: Path, output: Path | None = None, *, name: str
         )
         save_meta(tmp, meta)
         if output.exists():
+            if output.is_file() or (any(output.iterdir()) and not (output / "meta.json").is_file()):
+                raise ValueError(f"{output} exists and is not an artifact directory; refusing to replace it")
             shutil.rmtree(output)
         output.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(tmp), output)

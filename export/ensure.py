@@ -14,25 +14,32 @@ import time
 from pathlib import Path
 
 from export.common import default_bentoml_env
+from zoo.classifier.config import ARCHS
 
 
-def in_store(name: str) -> str | None:
-    """``name:version`` of the latest stored model of that name, or None."""
+def in_store(spec: str) -> str | None:
+    """``name:version`` of a stored model (``name`` means its latest version), or None."""
     import bentoml
     from bentoml.exceptions import NotFound
 
     try:
-        return str(bentoml.models.get(f"{name}:latest").tag)
+        return str(bentoml.models.get(spec if ":" in spec else f"{spec}:latest").tag)
     except NotFound:
         return None
 
 
-def ensure(name: str, preset: str, runs: Path) -> str:
-    tag = in_store(name)
+def ensure(spec: str, preset: str, runs: Path) -> str:
+    """Return the stored tag for ``spec`` (``name`` or ``name:version``), training what is missing."""
+    tag = in_store(spec)
     if tag:
         print(f"[models] {tag} found in the model store")
         return tag
+    name, _, version = spec.partition(":")
+    if version and version != "latest":
+        raise LookupError(f"{spec} is not in the model store; a specific version cannot be trained anew")
     checkpoint = runs / f"{name}-{preset}" / "checkpoint.pt"
+    if not checkpoint.is_file() and name not in ARCHS:
+        raise LookupError(f"{name!r} is neither in the model store nor a trainable arch ({', '.join(ARCHS)})")
     if not checkpoint.is_file():
         print(f"[models] {name}: no model in the store, training the {preset!r} preset (progress below)")
         start = time.perf_counter()
@@ -54,8 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--preset", default="quick", choices=["quick", "full"], help="preset for missing models")
     p.add_argument("--runs", type=Path, default=Path("runs"), help="where checkpoints are written")
     args = p.parse_args(argv)
-    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
-        ensure(name, args.preset, args.runs)
+    try:
+        for spec in [m.strip() for m in args.models.split(",") if m.strip()]:
+            ensure(spec, args.preset, args.runs)
+    except LookupError as e:
+        print(f"[models] error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -4,8 +4,8 @@ BentoML's own batcher takes one argument per call and learns its wait from past 
 which after a burst can slow single requests for a long time (see DESIGN). This one is
 simple and predictable: while a batch runs, new requests queue up; when the model is free,
 everything queued (up to ``max_batch_size`` rows) runs as the next batch. ``max_wait_ms``
-optionally holds a non-full batch open a little longer. At concurrency 1 a request never
-waits for others; under load batches grow by themselves.
+optionally holds a non-full batch open a little longer (0 by default in this class; the
+service's default is 2 ms, see ``ZOO_MAX_WAIT_MS``). Under load batches grow by themselves.
 """
 
 from __future__ import annotations
@@ -84,12 +84,21 @@ class AdaptiveBatcher:
         """Run ``fn`` on ``x`` (rows along axis 0) as part of some batch; returns its rows."""
         if len(x) == 0:
             raise ValueError("empty batch")
+        if self._queued_rows + len(x) > self.max_queue:
+            # Checked for the whole request before any split, so no part runs for a refused request.
+            raise QueueFullError(f"{self._queued_rows} rows already queued (limit {self.max_queue})")
         if len(x) > self.max_batch_size:
             parts = [x[i : i + self.max_batch_size] for i in range(0, len(x), self.max_batch_size)]
-            return np.concatenate(await asyncio.gather(*(self.submit(p) for p in parts)))
+            try:
+                async with asyncio.TaskGroup() as group:  # a failing part cancels its siblings
+                    tasks = [group.create_task(self._submit_one(p)) for p in parts]
+            except ExceptionGroup as eg:
+                raise eg.exceptions[0] from eg  # callers handle the error itself, not a group
+            return np.concatenate([t.result() for t in tasks])
+        return await self._submit_one(x)
+
+    async def _submit_one(self, x: np.ndarray) -> np.ndarray:
         queue = self._ensure_worker()
-        if self._queued_rows + len(x) > self.max_queue:
-            raise QueueFullError(f"{self._queued_rows} rows already queued (limit {self.max_queue})")
         future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
         self._queued_rows += len(x)
         queue.put_nowait(_Item(x, future))

@@ -11,6 +11,7 @@ import numpy as np
 
 from service.batcher import AdaptiveBatcher
 from service.errors import not_found
+from service.schemas import ModelInfo
 from service.settings import Settings
 from zoo.artifact import STORE_SUBDIR, ArtifactMeta
 from zoo.classifier.pipeline import ClassifierPipeline, onnx_runner
@@ -40,12 +41,12 @@ class LoadedModel:
         """The measured numbers of meta.json (accuracy, training time, ...), for the listing."""
         return {k: v for k, v in self.meta.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
-    def info(self, default: bool) -> dict[str, object]:
+    def info(self, default: bool) -> ModelInfo:
         cfg = self.pipeline.config
-        return {"name": self.name, "version": self.version, "family": self.meta.family, "arch": cfg.arch,
-                "labels": list(cfg.labels), "metrics": self.numeric_metrics(),
-                "provider": self.onnx.provider, "image_size": cfg.image_size, "top_k": cfg.top_k,
-                "default": default, "warmup_ms": round(self.warmup_ms, 2)}
+        return ModelInfo(name=self.name, version=self.version, family=self.meta.family, arch=cfg.arch,
+                         labels=list(cfg.labels), metrics=self.numeric_metrics(), provider=self.onnx.provider,
+                         image_size=cfg.image_size, top_k=cfg.top_k, default=default,
+                         warmup_ms=round(self.warmup_ms, 2))
 
 
 def artifact_dir(tag: str) -> tuple[str, str, Path]:
@@ -88,6 +89,7 @@ class ModelRegistry:
             )
             model = LoadedModel(name, version, meta, pipeline, onnx, batcher, warmup_ms)
             self.models[model.tag] = model
+            self.models[tag] = model  # as configured, e.g. "lenet_bn:latest"
             self.models.setdefault(name, model)  # a bare name means the first version listed
             log.info("model %s loaded on %s in %.0f ms (warm-up %.2f ms/run)", model.tag, onnx.provider,
                      (time.perf_counter() - start) * 1000, warmup_ms)
@@ -100,6 +102,8 @@ class ModelRegistry:
     def get(self, spec: str | None) -> LoadedModel:
         """The model a request names (``None``: the default); 404 error for an unknown one."""
         key = spec or self.default
+        if key is not None and key not in self.models and key.endswith(":latest"):
+            key = key.removesuffix(":latest")  # "name:latest" = the version served under that name
         if key is None or key not in self.models:
             raise not_found(f"unknown model {spec!r}; loaded: {', '.join(self.loaded_tags())}")
         return self.models[key]

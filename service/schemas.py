@@ -25,6 +25,8 @@ class ClassifyResponse(BaseModel):
 
 
 class ModelInfo(BaseModel):
+    """One entry of ``GET /v1/models``."""
+
     name: str
     version: str
     family: str

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import bentoml
@@ -34,8 +35,6 @@ from zoo.ops.image import ImageError
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 log = logging.getLogger("zoo.service")
 SETTINGS = Settings.from_env()
-# Uploads larger than this in total are decoded in a worker thread.
-INLINE_DECODE_BYTES = 256 * 1024
 
 BATCH_ROWS = bentoml.metrics.Histogram(
     name="zoo_batch_rows", documentation="images per onnxruntime run", labelnames=["model"],
@@ -56,7 +55,7 @@ async def list_models(request: Request) -> JSONResponse:
     registry: ModelRegistry | None = getattr(request.app.state, "registry", None)
     if registry is None or not registry.ready:
         return JSONResponse({"error": "models are still loading", "code": "not_ready"}, status_code=503)
-    return JSONResponse({"models": [m.info(m.tag == registry.default) for m in registry.unique()],
+    return JSONResponse({"models": [m.info(m.tag == registry.default).model_dump() for m in registry.unique()],
                          "settings": registry.settings.public()})
 
 
@@ -66,7 +65,8 @@ v1 = Starlette(routes=[Route("/models", list_models, methods=["GET"])])
 @bentoml.service(
     name="d2l_zoo",
     workers=1,  # one process: onnxruntime's intra-op threads use the cores
-    traffic={"timeout": SETTINGS.request_timeout_s + 30, "max_concurrency": 512},
+    # BentoML's own limit sits above ours, so that our 504 (with its JSON body) answers first.
+    traffic={"timeout": SETTINGS.request_timeout_s * 2, "max_concurrency": SETTINGS.max_concurrency},
 )
 @bentoml.asgi_app(v1, path="/v1")
 class ZooService:
@@ -76,6 +76,9 @@ class ZooService:
         self.settings = SETTINGS
         self.registry = ModelRegistry(self.settings)
         self.registry.load_all(on_batch=_observe)
+        # Decoding runs here, off the event loop; its size bounds how many full-size decoded
+        # images exist at once (each is resized to the network input right after decoding).
+        self.decoder = ThreadPoolExecutor(max_workers=self.settings.decode_threads, thread_name_prefix="decode")
         v1.state.registry = self.registry
 
     def __is_ready__(self) -> bool:
@@ -95,17 +98,15 @@ class ZooService:
         except ServiceError as e:
             return e.response()  # type: ignore[return-value]
 
-    def _decode_batch(self, images: list[Path], cfg: ClassifierConfig) -> np.ndarray:
-        """Safely decode every upload and preprocess the batch (the zoo's one copy)."""
+    def _decode_one(self, i: int, path: Path, cfg: ClassifierConfig) -> np.ndarray:
+        """Safely decode one upload and preprocess it at once (the zoo's one copy): (1, C, S, S)."""
         s = self.settings
-        arrays = []
-        for i, path in enumerate(images):
-            try:
-                arrays.append(decode(path.read_bytes(), cfg, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels))
-            except ImageError as e:
-                code = "image_too_large" if e.status == 413 else "invalid_image"
-                raise ServiceError(e.status, code, f"image {i}: {e}") from e
-        return preprocess(arrays, cfg)
+        try:
+            image = decode(path.read_bytes(), cfg, max_bytes=s.max_image_bytes, max_pixels=s.max_image_pixels)
+        except ImageError as e:
+            code = "image_too_large" if e.status == 413 else "invalid_image"
+            raise ServiceError(e.status, code, f"image {i}: {e}") from e
+        return preprocess([image], cfg)
 
     async def _classify(self, images: list[Path], top_k: int | None, model_spec: str | None) -> ClassifyResponse:
         s = self.settings
@@ -123,10 +124,10 @@ class ZooService:
             if size > s.max_image_bytes:
                 raise ServiceError(413, "image_too_large",
                                    f"image {i}: file is {size} bytes; the limit is {s.max_image_bytes}")
-        if sum(sizes) > INLINE_DECODE_BYTES:
-            x = await asyncio.to_thread(self._decode_batch, images, cfg)  # keep the event loop free
-        else:
-            x = self._decode_batch(images, cfg)  # small uploads: a thread hop costs more than decoding
+        loop = asyncio.get_running_loop()
+        x = np.concatenate(await asyncio.gather(*(
+            loop.run_in_executor(self.decoder, self._decode_one, i, path, cfg) for i, path in enumerate(images)
+        )))
         try:
             logits = await asyncio.wait_for(loaded.batcher.submit(x), s.request_timeout_s)
         except QueueFullError as e:

@@ -49,6 +49,9 @@ class Settings:
         max_image_pixels: most pixels an image header may announce [ZOO_MAX_IMAGE_PIXELS].
         max_body_bytes: largest request body, checked on Content-Length and while reading [ZOO_MAX_BODY_BYTES].
         request_timeout_s: inference time limit per request, then 504 [ZOO_REQUEST_TIMEOUT_S].
+        decode_threads: images decoded at once; bounds the memory of full-size decoded images
+            (each is resized right after decoding) [ZOO_DECODE_THREADS].
+        max_concurrency: requests BentoML admits at once [ZOO_MAX_CONCURRENCY].
         api_key: when set, every API route needs ``Authorization: Bearer <key>`` [ZOO_API_KEY].
     """
 
@@ -62,6 +65,8 @@ class Settings:
     max_image_pixels: int = 4096 * 4096
     max_body_bytes: int = 64 * 1024 * 1024
     request_timeout_s: float = 30.0
+    decode_threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    max_concurrency: int = 512
     api_key: str | None = None
 
     @classmethod
@@ -80,6 +85,8 @@ class Settings:
             max_image_pixels=_int("ZOO_MAX_IMAGE_PIXELS", 4096 * 4096, 1),
             max_body_bytes=_int("ZOO_MAX_BODY_BYTES", 64 * 1024 * 1024, 1),
             request_timeout_s=_float("ZOO_REQUEST_TIMEOUT_S", 30.0, 0.001),
+            decode_threads=_int("ZOO_DECODE_THREADS", os.cpu_count() or 1, 1),
+            max_concurrency=_int("ZOO_MAX_CONCURRENCY", 512, 1),
             api_key=os.environ.get("ZOO_API_KEY") or None,
         )
 

@@ -92,7 +92,12 @@ SERVER_ENV = {
 def server(tiny_export: dict, tiny_lenet_export: dict) -> Iterator[str]:
     """``bentoml serve`` on 127.0.0.1:<free port> serving both tiny models; yields its URL."""
     port = free_port()
-    env = {**os.environ, **SERVER_ENV, "ZOO_MODELS": f"{TINY_MODEL},{TINY_LENET}"}
+    # DESIGN rule 5 on the real serving path: any import of torch in the server fails loudly.
+    block = Path(tempfile.mkdtemp(prefix="zoo-no-torch-")) / "torch"
+    block.mkdir()
+    (block / "__init__.py").write_text('raise ImportError("the service must never import torch")\n')
+    env = {**os.environ, **SERVER_ENV, "ZOO_MODELS": f"{TINY_MODEL},{TINY_LENET}", "ZOO_PROVIDERS": "cpu",
+           "PYTHONPATH": os.pathsep.join([str(block.parent), str(ROOT)])}
     log = tempfile.NamedTemporaryFile(prefix="zoo-serve-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [sys.executable, "-m", "bentoml", "serve", "service.service:ZooService", "--host", "127.0.0.1",

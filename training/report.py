@@ -27,8 +27,10 @@ def main(argv: list[str] | None = None) -> str:
     p.add_argument("--runs", type=Path, default=Path("runs"), help="folder of training runs")
     args = p.parse_args(argv)
     metrics = [json.loads(f.read_text()) for f in sorted(args.runs.glob("*/metrics.json"))]
+    devices = sorted({m.get("device", "cpu") for m in metrics})
     lines = [
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, no GPU; training threads as listed by each run.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores; devices used: {', '.join(devices)}; "
+        f"threads per run: {', '.join(sorted({str(m.get('threads')) for m in metrics}))}.",
         "",
         "| model | preset | input | train images | epochs | training time | parameters | test accuracy (10k) |",
         "|---|---|---|---|---|---|---|---|",

@@ -160,6 +160,8 @@ def make_scheduler(opt: torch.optim.Optimizer, args: argparse.Namespace, steps_p
 
 def main(args: argparse.Namespace) -> dict[str, Any]:
     args = resolve_args(args)
+    if args.pretrained and args.arch != "efficientnet_lite0":
+        raise SystemExit(f"--pretrained: only efficientnet_lite0 has pretrained weights here, not {args.arch}")
     torch.manual_seed(args.seed)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -209,8 +211,9 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
             desc=f"epoch {epoch}/{args.epochs}", show_progress=show, deadline=batch_deadline,
         )
         if info.enabled:
-            # Average the per-rank training statistics so rank 0 reports the whole job.
-            t = torch.tensor([loss, acc], dtype=torch.float64)
+            # Average the per-rank training statistics so rank 0 reports the whole job
+            # (on the training device: NCCL reduces CUDA tensors only).
+            t = torch.tensor([loss, acc], dtype=torch.float64, device=device)
             torch.distributed.all_reduce(t)
             loss, acc = (t / info.world_size).tolist()
         test_acc = evaluate(core, x_test, test_labels, device) if info.is_main else float("nan")
@@ -220,7 +223,7 @@ def main(args: argparse.Namespace) -> dict[str, Any]:
         log(f"[train] epoch {epoch}: loss {loss:.4f} train_acc {acc:.4f} test_acc {test_acc:.4f} ({elapsed:.0f}s)")
         if info.enabled:
             stopped = deadline is not None and time.monotonic() > deadline
-            stop = torch.tensor([1.0 if stopped else 0.0])
+            stop = torch.tensor([1.0 if stopped else 0.0], device=device)
             torch.distributed.all_reduce(stop)  # every rank stops together at the deadline
             stopped = bool(stop.item())
         if stopped:

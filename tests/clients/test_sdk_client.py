@@ -45,13 +45,14 @@ def test_classify_sends_one_images_part_per_image_and_form_fields() -> None:
     assert parts[-2].data == zoo_client._images.encode_image(array)[1]
 
 
-def test_classify_defaults_send_top_k_5_and_no_model() -> None:
+def test_classify_defaults_send_no_top_k_and_no_model() -> None:
+    """Without top_k and model, the server applies the model's own top_k and the default model."""
     handler, seen = sequence(ok(CLASSIFY_JSON))
     with make_client(handler) as client:
         client.classify(PNG_1X1)
     parts = parse_multipart(seen[0])
-    assert [(p.name, p.filename) for p in parts] == [("top_k", None), ("images", "image0.png")]
-    assert parts[0].data == b"5" and parts[1].data == PNG_1X1
+    assert [(p.name, p.filename) for p in parts] == [("images", "image0.png")]
+    assert parts[0].data == PNG_1X1
 
 
 def test_classify_parses_the_response() -> None:

@@ -89,6 +89,8 @@ def test_model_selection_and_listing(client, tiny_export, tiny_lenet_export):
     version = tiny_lenet_export["tag"].split(":")[1]
     r = client.classify(img, model=f"{TINY_LENET}:{version}")
     assert (r.model, r.version) == (TINY_LENET, version)
+    assert client.classify(img, model=f"{TINY_LENET}:latest").version == version
+    assert len(client.classify(img).results[0].predictions) == 5  # the model's own top_k
 
 
 def test_health_ready_metrics(server, client):
@@ -211,7 +213,9 @@ def test_json_strings_are_never_paths_or_urls(server, tmp_path):
     for value in (str(secret), f"file://{secret}", "http://127.0.0.1:1/x.png"):
         r = httpx.post(f"{server}/classify", json={"images": [value]}, timeout=30)
         assert r.status_code == 400, (value, r.text)
-        assert "results" not in r.json() and "error" in r.json()
+        # Refused by type before anything is read: a fetched URL or an opened file would have
+        # produced image bytes (200, or invalid_image for the unreachable URL) instead.
+        assert r.json()["detail"][0]["msg"] == "Invalid file type", r.text
 
 
 def test_pickle_bodies_are_refused(server):

@@ -95,10 +95,20 @@ def test_rgb_image_converted_to_grey_for_one_channel_model() -> None:
     np.testing.assert_array_equal(out, preprocess([grey], GREY))
 
 
-def test_rgba_image_uses_rgb_for_one_channel_model() -> None:
+@pytest.mark.parametrize("cfg", [GREY, RGB], ids=["grey", "rgb"])
+def test_rgba_array_is_composited_on_black_like_decoding(cfg) -> None:
+    from zoo.classifier.processing import decode
+    from zoo.ops.image import encode_png
+
     rgb = _rand((28, 28, 3), 5)
-    rgba = np.concatenate([rgb, np.full((28, 28, 1), 7, np.uint8)], axis=2)
-    np.testing.assert_array_equal(preprocess([rgba], GREY), preprocess([rgb], GREY))
+    opaque = np.concatenate([rgb, np.full((28, 28, 1), 255, np.uint8)], axis=2)
+    np.testing.assert_array_equal(preprocess([opaque], cfg), preprocess([rgb], cfg))
+    clear = np.concatenate([rgb, np.zeros((28, 28, 1), np.uint8)], axis=2)
+    black = np.zeros((28, 28, 3), np.uint8)
+    np.testing.assert_array_equal(preprocess([clear], cfg), preprocess([black], cfg))
+    half = np.concatenate([rgb, np.full((28, 28, 1), 128, np.uint8)], axis=2)
+    # the array road and the upload road agree
+    np.testing.assert_array_equal(preprocess([half], cfg), preprocess([decode(encode_png(half), cfg)], cfg))
 
 
 @pytest.mark.parametrize("shape", [(28, 28, 1), (19, 23, 1)])

@@ -40,3 +40,26 @@ def test_mutated_images_raise_only_image_errors():
                 assert out.dtype == np.uint8 and out.ndim == 2
                 outcomes["decoded"] += 1
     assert outcomes["refused"] > 0
+
+
+def test_malformed_exif_never_escapes():
+    """Random bytes inside a JPEG's EXIF segment: decoded (orientation ignored) or ImageError."""
+    rng = np.random.default_rng(1)
+    img = Image.fromarray(rng.integers(0, 255, (8, 12), dtype=np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90
+    exif[0x010F] = "camera"
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", exif=exif.tobytes())
+    original = buf.getvalue()
+    start = original.index(b"Exif\x00\x00") + 6
+    end = start + int.from_bytes(original[start - 8 : start - 6], "big") - 8
+    for _ in range(300):
+        data = bytearray(original)
+        for pos in rng.integers(start, end, rng.integers(1, 6)):
+            data[pos] = rng.integers(0, 256)
+        try:
+            out = decode_image(bytes(data))
+        except ImageError:
+            continue
+        assert out.shape in ((8, 12), (12, 8))

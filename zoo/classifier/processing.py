@@ -35,18 +35,24 @@ def decode(
 
 
 def _to_mode(image: np.ndarray, config: ClassifierConfig) -> np.ndarray:
-    """Bring a uint8 (H, W) or (H, W, C) array to the channel count the network takes."""
+    """Bring a uint8 (H, W) or (H, W, C) array to the channel count the network takes.
+
+    Conversions go through PIL, as decoding does: RGBA is composited on black first.
+    """
     if image.dtype != np.uint8:
         raise ValueError(f"images must be uint8, got {image.dtype}")
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]  # (H, W, 1) is greyscale
-    if image.ndim == 2 and config.in_channels == 3:
-        return np.repeat(image[:, :, None], 3, axis=2)
-    if image.ndim == 3 and config.in_channels == 1:
-        return np.asarray(Image.fromarray(image[:, :, :3]).convert("L"))
-    if image.ndim not in (2, 3):
-        raise ValueError(f"an image must be (H, W) or (H, W, C), got shape {image.shape}")
-    return image
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2) if config.in_channels == 3 else image
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ValueError(f"an image must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got shape {image.shape}")
+    if image.shape[2] == 3 and config.in_channels == 3:
+        return image
+    pil = Image.fromarray(image)
+    if pil.mode == "RGBA":
+        pil = Image.alpha_composite(Image.new("RGBA", pil.size, (0, 0, 0, 255)), pil)
+    return np.asarray(pil.convert(config.color_mode))
 
 
 def preprocess(images: Sequence[np.ndarray], config: ClassifierConfig) -> np.ndarray:

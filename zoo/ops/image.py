@@ -8,7 +8,6 @@ orientation and converts the mode. Nothing here fetches a URL or unpickles anyth
 from __future__ import annotations
 
 import io
-import warnings
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -68,15 +67,14 @@ def decode_image(
     if len(data) > max_bytes:
         raise ImageTooLargeError(f"image file is {len(data)} bytes; the limit is {max_bytes}")
     try:
-        # Image.open reads only the header; pixels are decoded by load() below.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=list(formats))
+        # Image.open reads only the header; pixels are decoded by load() below, after the
+        # pixel count it announces has been checked against max_pixels.
+        img = Image.open(io.BytesIO(data), formats=list(formats))
     except UnidentifiedImageError as e:
         raise ImageDecodeError(
             f"not a decodable image; accepted formats: {', '.join(formats)}"
         ) from e
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+    except Image.DecompressionBombError as e:
         raise ImageTooLargeError(f"image refused as a decompression bomb: {e}") from e
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         # A recognised signature with a broken header (PIL raises any of these).
@@ -90,11 +88,26 @@ def decode_image(
         )
     try:
         img.load()
-        img = ImageOps.exif_transpose(img)
-        img = _convert(img, mode)
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise ImageDecodeError(f"corrupt or truncated {img.format} image: {e}") from e
+    img = _apply_exif_orientation(img)
+    try:
+        img = _convert(img, mode)
+    except (OSError, ValueError) as e:
+        raise ImageDecodeError(f"cannot convert {img.mode} image to {mode}: {e}") from e
     return np.asarray(img, dtype=np.uint8)
+
+
+def _apply_exif_orientation(img: Image.Image) -> Image.Image:
+    """Rotate/flip as the EXIF orientation tag says.
+
+    Malformed EXIF makes Pillow raise almost anything (struct.error, TypeError, ...) while it
+    rewrites the block; the pixels are still good, so such an image is used as stored.
+    """
+    try:
+        return ImageOps.exif_transpose(img)
+    except Exception:  # noqa: BLE001 - any EXIF parsing failure: keep the stored orientation
+        return img
 
 
 def _convert(img: Image.Image, mode: str) -> Image.Image:

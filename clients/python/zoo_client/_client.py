@@ -158,14 +158,16 @@ class _BaseClient:
 
     @staticmethod
     def _classify_form(
-        images: ImageInput | Sequence[ImageInput], model: str | None, top_k: int
+        images: ImageInput | Sequence[ImageInput], model: str | None, top_k: int | None
     ) -> tuple[dict[str, str], list[tuple[str, tuple[str, bytes, str]]]]:
         # Validate everything before any byte goes on the wire.
-        if isinstance(top_k, bool) or not isinstance(top_k, int):
-            raise TypeError(f"top_k must be an int, got {type(top_k).__name__}")
-        if top_k < 1:
-            raise ValueError(f"top_k must be >= 1, got {top_k}")
-        data = {"top_k": str(top_k)}
+        data: dict[str, str] = {}
+        if top_k is not None:  # None: the model's own default
+            if isinstance(top_k, bool) or not isinstance(top_k, int):
+                raise TypeError(f"top_k must be an int, got {type(top_k).__name__}")
+            if top_k < 1:
+                raise ValueError(f"top_k must be >= 1, got {top_k}")
+            data["top_k"] = str(top_k)
         if model is not None:
             if not isinstance(model, str):
                 raise TypeError(
@@ -300,7 +302,7 @@ class Client(_BaseClient):
         images: ImageInput | Sequence[ImageInput],
         *,
         model: str | None = None,
-        top_k: int = 5,
+        top_k: int | None = None,
     ) -> ClassifyResponse:
         """Classify one image or a batch of images.
 
@@ -309,7 +311,7 @@ class Client(_BaseClient):
                 a PIL image or a uint8 numpy array (H, W), (H, W, 1), (H, W, 3) or (H, W, 4).
                 Images are sent as they are; the server resizes and normalises.
             model: ``"name"`` or ``"name:version"``; ``None`` uses the server's default model.
-            top_k: Number of predictions to return per image.
+            top_k: Number of predictions to return per image (default: the model's ``top_k``).
 
         Returns:
             The model that ran and one :class:`ClassifyResult` per image, in order.
@@ -470,7 +472,7 @@ class AsyncClient(_BaseClient):
         images: ImageInput | Sequence[ImageInput],
         *,
         model: str | None = None,
-        top_k: int = 5,
+        top_k: int | None = None,
     ) -> ClassifyResponse:
         """Classify one image or a batch of images; see :meth:`Client.classify`.
 

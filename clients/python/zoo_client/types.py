@@ -68,7 +68,7 @@ class ModelInfo(BaseModel):
     Attributes:
         name: Model name, used as ``model=`` in ``classify``.
         version: Model version; ``"name:version"`` pins it.
-        family: Model family (e.g. ``"resnet"``).
+        family: Model family (e.g. ``"classifier"``).
         arch: Architecture variant (e.g. ``"resnet18"``).
         labels: Class names, indexed by prediction index.
         metrics: Evaluation metrics recorded at export time.
