@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from zoo.ops.image import ImageError, decode_image, encode_png
@@ -42,6 +43,7 @@ def test_mutated_images_raise_only_image_errors():
     assert outcomes["refused"] > 0
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow warns about the corrupt EXIF it skips
 def test_malformed_exif_never_escapes():
     """Random bytes inside a JPEG's EXIF segment: decoded (orientation ignored) or ImageError."""
     rng = np.random.default_rng(1)
