@@ -5,33 +5,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 
+from zoo.envvars import env_number
+
 DEFAULT_MODELS = "lenet_bn,resnet18"
 
 
 def _int(name: str, default: int, minimum: int = 0) -> int:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError as e:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from e
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
+    return env_number(name, default, minimum=minimum, cast=int)
 
 
 def _float(name: str, default: float, minimum: float = 0.0) -> float:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = float(raw)
-    except ValueError as e:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from e
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
+    return env_number(name, default, minimum=minimum, cast=float)
 
 
 @dataclass(frozen=True)

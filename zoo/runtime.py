@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.envvars import env_number
+
 log = logging.getLogger(__name__)
 
 CPU = "CPUExecutionProvider"
@@ -61,19 +63,6 @@ def choose_providers(spec: str | None = None) -> list[str]:
     return [p for p in wanted if p != CPU] + [CPU]
 
 
-def _env_int(name: str) -> int | None:
-    value = os.environ.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        n = int(value)
-    except ValueError as e:
-        raise ValueError(f"{name} must be an integer, got {value!r}") from e
-    if n < 0:
-        raise ValueError(f"{name} must be >= 0, got {n}")
-    return n
-
-
 class OnnxRunner:
     """One onnxruntime session with the provider it really runs on.
 
@@ -96,8 +85,8 @@ class OnnxRunner:
 
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        intra = intra_op_threads if intra_op_threads is not None else _env_int("ZOO_INTRA_OP_THREADS")
-        inter = inter_op_threads if inter_op_threads is not None else _env_int("ZOO_INTER_OP_THREADS")
+        intra = intra_op_threads if intra_op_threads is not None else env_number("ZOO_INTRA_OP_THREADS", None, minimum=0, cast=int)
+        inter = inter_op_threads if inter_op_threads is not None else env_number("ZOO_INTER_OP_THREADS", None, minimum=0, cast=int)
         if intra:
             opts.intra_op_num_threads = intra
         opts.inter_op_num_threads = inter or 1
