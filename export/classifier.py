@@ -24,7 +24,7 @@ from zoo.classifier.model import build_model
 from zoo.classifier.pipeline import INPUT_NAME, OUTPUT_NAME, ClassifierPipeline, onnx_runner, torch_runner
 from zoo.classifier.processing import decode
 from zoo.ops.image import encode_png
-from zoo.ops.metrics import accuracy
+from zoo.ops.metrics import accuracy, confusion_matrix, per_class_accuracy, top_k_accuracy
 from zoo.runtime import OnnxRunner
 
 
@@ -88,11 +88,16 @@ def check_parity(model: torch.nn.Module, onnx: OnnxRunner, config: ClassifierCon
             "top1_identical_on": len(decoded)}
 
 
-def onnx_test_accuracy(onnx: OnnxRunner, config: ClassifierConfig, images: np.ndarray, labels: np.ndarray) -> float:
-    """Accuracy of the exported pipeline on the test set (the number meta.json reports)."""
+def onnx_test_metrics(onnx: OnnxRunner, config: ClassifierConfig, images: np.ndarray,
+                      labels: np.ndarray) -> dict[str, Any]:
+    """Accuracy (overall, top-2 and per class) of the exported pipeline on the test set."""
     pipe = ClassifierPipeline(config, onnx_runner(onnx))
     logits = np.concatenate([pipe.logits(list(images[i : i + 500])) for i in range(0, len(images), 500)])
-    return accuracy(logits, labels)
+    per_class = per_class_accuracy(confusion_matrix(logits.argmax(1), labels, config.num_classes))
+    return {"test_accuracy_onnx": accuracy(logits, labels),
+            "test_top2_accuracy_onnx": top_k_accuracy(logits, labels, 2),
+            "per_class_accuracy_onnx": {name: (None if np.isnan(a) else round(float(a), 4))
+                                        for name, a in zip(config.labels, per_class)}}
 
 
 def export_classifier(checkpoint: Path, output: Path | None = None, *, name: str | None = None,
@@ -122,9 +127,10 @@ def export_classifier(checkpoint: Path, output: Path | None = None, *, name: str
         export_onnx(model, example, tmp / MODEL_FILE, input_name=INPUT_NAME, output_name=OUTPUT_NAME)
         onnx = OnnxRunner(tmp / MODEL_FILE, providers="cpu")
         parity = check_parity(model, onnx, config, spec, test_images)
-        acc = onnx_test_accuracy(onnx, config, images, labels)
+        measured = onnx_test_metrics(onnx, config, images, labels)
+        acc = measured["test_accuracy_onnx"]
         metrics = {**{k: v for k, v in train_metrics.items() if k not in ("hyperparameters", "data")},
-                   "test_accuracy_onnx": acc, "test_samples": len(labels)}
+                   **measured, "test_samples": len(labels)}
         side = config.image_size
         meta = ArtifactMeta(
             family="classifier", name=name, config=config.to_dict(),

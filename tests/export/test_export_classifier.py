@@ -24,7 +24,11 @@ def test_artifact_is_complete_and_verified(tiny_export):
     assert set(meta.files) == {MODEL_FILE}
     assert meta.export["parity"]["top1_identical_on"] == 1000
     assert meta.export["parity"]["batch_sizes"] == [1, 7]
-    assert 0.5 < meta.metrics["test_accuracy_onnx"] <= 1
+    assert 0.5 < meta.metrics["test_accuracy_onnx"] <= meta.metrics["test_top2_accuracy_onnx"] <= 1
+    per_class = meta.metrics["per_class_accuracy_onnx"]
+    assert set(per_class) == set(meta.labels)
+    # 2,000 test images, about 200 per class: the mean of the class recalls is close to the accuracy
+    assert abs(sum(per_class.values()) / 10 - meta.metrics["test_accuracy_onnx"]) < 0.03
     assert {"torch", "onnxruntime-gpu"} <= set(meta.versions)
 
 
