@@ -40,10 +40,6 @@ class BatchStats:
     rows: int = 0
     max_batch_rows: int = 0
 
-    @property
-    def mean_batch_rows(self) -> float:
-        return self.rows / self.batches if self.batches else 0.0
-
 
 class AdaptiveBatcher:
     """Group concurrent requests into batches along axis 0 and run them in one thread.
